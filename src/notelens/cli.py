@@ -142,6 +142,109 @@ def data_validate(path: Path = typer.Argument(..., help="Corpus JSONL (one note 
         raise typer.Exit(1)
 
 
+@app.command()
+def audit(
+    input: Path = typer.Argument(..., help="Notes as CSV, JSONL or Parquet."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
+    text_col: str = typer.Option("text", help="Column with the note text."),
+    id_col: str = typer.Option("id", help="Column with the note id (row number if absent)."),
+    group_by: list[str] = typer.Option(None, "--group-by", help="Group columns (repeat for several). "
+                                       "Default: team, if present."),
+    date_col: str = typer.Option("date", help="Date column (optional when left at 'date')."),
+    period: str = typer.Option("month", help="month | week | quarter"),
+    min_group_size: int = typer.Option(10, help="Fold groups with fewer notes into 'other'."),
+    max_chars: int = typer.Option(100_000, help="Reject notes longer than this."),
+    chunk_size: int = typer.Option(500, help="Notes per chunk (the unit of --resume)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in the same folder."),
+    by_author: bool = typer.Option(False, "--by-author", help="Name authors (off by default: team level only)."),
+    author_col: str = typer.Option("author", help="Author column, used only with --by-author."),
+    model: Optional[str] = typer.Option(None, help="Model folder, or 'baseline'."),
+    backend: str = typer.Option("auto", help="auto | torch | onnx"),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Audit a file of notes: units.parquet, notes.parquet, rejects.csv, summary.csv, report.html."""
+    from .audit import AuditConfig, run_audit
+
+    try:
+        cfg = AuditConfig(text_col=text_col, id_col=id_col, group_by=group_by or None, date_col=date_col,
+                          period=period, min_group_size=min_group_size, max_chars=max_chars, chunk_size=chunk_size,
+                          by_author=by_author, author_col=author_col)
+        analyzer = _load_analyzer(model, backend)
+        summary = run_audit(input, output, analyzer, cfg, resume=resume, progress=progress)
+    except UserError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished chunks are kept: rerun with --resume -o {output}", err=True)
+        raise typer.Exit(130)
+    rate = summary.scored / summary.seconds if summary.seconds else float("nan")
+    typer.echo(f"read {summary.read} = scored {summary.scored} + rejected {summary.rejected}"
+               f"{'' if summary.balanced else '  (MISMATCH)'}; {summary.units} units; {rate:.1f} notes/s")
+    for reason, n in sorted(summary.reject_reasons.items()):
+        typer.echo(f"  rejected {n}: {reason}")
+    typer.echo(f"report: {output / 'report.html'}")
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Corpus JSONL (notes with a split field, "
+                              "or without: then 15% of notes go to dev)."),
+    config: Optional[Path] = typer.Option(Path("training/config.yaml"), help="Training config (YAML)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model folder to write."),
+    base: Optional[Path] = typer.Option(None, help="Continue from this NoteLens model folder instead of the base."),
+    seed: Optional[int] = typer.Option(None, help="Override the config's seed."),
+    epochs: Optional[int] = typer.Option(None, help="Override the config's epochs."),
+    max_steps: Optional[int] = typer.Option(None, help="Stop after this many steps (quick runs)."),
+    method: Optional[str] = typer.Option(None, help="Override the config's method: lora | full."),
+    test_reference: Path = typer.Option(Path("training/data/corpus.jsonl"),
+                                        help="Corpus whose test split must not leak into training."),
+) -> None:
+    """Train a model (LoRA adapter + heads over the packaged MiniLM), calibrate on dev, write the model card."""
+    from .modelcard import write_model_card
+    from .train import TrainConfig, train
+
+    if not data.is_file():
+        _fail(f"data file not found: {data}")
+    try:
+        cfg = TrainConfig.from_yaml(config if config and config.exists() else None, seed=seed, epochs=epochs,
+                                    max_steps=max_steps, method=method)
+        model_config = train(data, output, cfg, base=base, test_reference=test_reference,
+                             log=lambda m: typer.echo(m, err=True))
+    except UserError as e:
+        _fail(str(e))
+    write_model_card(output, model_config)
+    typer.echo(f"model written to {output}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: list[str] = typer.Option(None, "--model", help="Model folder or 'baseline' (repeat to compare). "
+                                    "Default: the shipped model."),
+    data: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Annotated JSONL to evaluate on."),
+    split: Optional[str] = typer.Option("test", help="Which split of --data to use ('all' for every note)."),
+    baselines: bool = typer.Option(True, help="Also train and run the TF-IDF and frozen-MiniLM baselines "
+                                   "(fitted on the train split of --reference) and the cue-phrase baseline."),
+    reference: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Corpus whose train/dev splits "
+                                   "fit the baselines."),
+    output: Path = typer.Option(Path("reports/evaluation"), "-o", "--output", help="Folder for JSON + Markdown."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+) -> None:
+    """Evaluate models and baselines on the same held-out units; write evaluation.json and evaluation.md."""
+    from .evaluation_run import run_evaluation
+
+    try:
+        report, paths = run_evaluation(model or [None], data, split, baselines, reference, output, seed,
+                                       log=lambda m: typer.echo(m, err=True))
+    except (UserError, FileNotFoundError) as e:
+        _fail(str(e))
+    for name, m in report["systems"].items():
+        typer.echo(f"{name:28s} macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, "
+                   f"{m['macro_f1_ci95'][1]:.3f}]  micro-F1 {m['micro_f1']:.3f}")
+    for c in report["comparisons"]:
+        typer.echo(f"{c['a']} vs {c['b']}: {c['macro_f1_diff']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}] "
+                   f"p={c['p_value_bootstrap']:.4f}")
+    typer.echo(f"report: {paths[1]}")
+
+
 def main() -> None:
     try:
         app()

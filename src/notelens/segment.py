@@ -124,11 +124,11 @@ def _token_before(line: str, pos: int) -> str:
 
 def _is_boundary(line: str, m: re.Match[str], inside: list[bool]) -> bool:
     start, end = m.start(), m.end()
-    if inside[start]:
-        return False
     nxt = line[end:].lstrip()
-    if not nxt:
+    if not nxt or inside[end - 1]:
         return False
+    if inside[start]:  # the match closes a quotation: a sentence ends only before a capital
+        return nxt[0].isupper()
     punct = line[start:end].rstrip("\"'\u201d\u2019)]")
     first = nxt[0]
     if punct.startswith(("!", "?")) or ("!" in punct or "?" in punct):
