@@ -121,9 +121,14 @@ def count_rows(path: Path, fmt: str) -> int | None:
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(path).metadata.num_rows
+        if fmt == "csv":  # quoted fields hold newlines: count records, not lines
+            csv.field_size_limit(sys.maxsize)
+            with path.open("r", encoding="utf-8", errors="replace", newline="") as f:
+                return max(0, sum(1 for _ in csv.reader(f)) - 1)
         with path.open("rb") as f:
-            n = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-        return max(0, n - 1) if fmt == "csv" else n
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except csv.Error:
+        return None
     except OSError:
         return None
 
@@ -151,7 +156,7 @@ def iter_rows(path: Path, fmt: str, needed: list[str]) -> Iterator[tuple[int, di
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
         with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as f:
-            reader = csv.reader(f, delimiter=delim)
+            reader = csv.reader(f, delimiter=delim, strict=True)  # a cut-off quoted field is an error
             try:
                 header = next(reader)
             except StopIteration:

@@ -95,24 +95,26 @@ def _plt():
 
 
 def chart_rates_by_group(summary: pd.DataFrame) -> str:
+    """Small multiples: one panel per label, teams as bars with 95% intervals, service line."""
     plt = _plt()
     d = summary[summary["period"] == "all"].set_index("group")
-    groups = [g for g in d.index if g != ALL] + [ALL]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(groups) * 1.6 + 1.2))
-    h = 0.8 / len(LABELS)
+    groups = [g for g in d.index if g != ALL]
+    fig, axes = plt.subplots(1, len(LABELS), figsize=(11, 0.28 * len(groups) + 1.4), sharey=True)
     y = np.arange(len(groups))
-    for k, info in enumerate(LABEL_INFO):
+    for ax, info in zip(axes, LABEL_INFO):
         l = info.name
-        vals = d.loc[groups, f"{l}_per_100"].to_numpy()
-        err = np.vstack([vals - d.loc[groups, f"{l}_per_100_lo"].to_numpy(),
-                         d.loc[groups, f"{l}_per_100_hi"].to_numpy() - vals])
-        ax.barh(y + k * h, vals, h, color=info.colour, label=info.title, xerr=err, error_kw={"lw": 0.6},
-                hatch=["", "//", "..", "xx", "\\\\"][k], edgecolor="white")
-    ax.set_yticks(y + 2 * h, groups)
-    ax.invert_yaxis()
-    ax.set_xlabel("flags per 100 notes (95% interval)")
-    ax.set_title("Label rates by team")
-    ax.legend(loc="lower right", fontsize=8)
+        vals = 100 * d.loc[groups, f"{l}_share"].to_numpy()
+        err = np.vstack([vals - 100 * d.loc[groups, f"{l}_share_lo"].to_numpy(),
+                         100 * d.loc[groups, f"{l}_share_hi"].to_numpy() - vals])
+        ax.barh(y, vals, color=info.colour, xerr=err, error_kw={"lw": 0.6, "ecolor": "#444"})
+        ax.axvline(100 * d.loc[ALL, f"{l}_share"], color="#222", ls="--", lw=0.8)
+        ax.set_title(info.title, fontsize=9, color=info.colour, fontweight="bold")
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% of notes")
+    axes[0].set_yticks(y, [g[:28] for g in groups])
+    axes[0].invert_yaxis()
+    fig.suptitle("Share of notes with at least one flag, by team (bars: 95% interval; dashed: whole service)",
+                 fontsize=10)
     return _svg(fig)
 
 
@@ -216,12 +218,12 @@ def write_report(outdir: Path, analyzer, cfg, run) -> Path:
     if summary.empty:
         h.append("<p><strong>No notes could be scored.</strong> See rejects.csv for the reasons.</p>")
     else:
-        h += _overview_section(summary)
-        h.append("<h2>Charts</h2><figure>" + chart_rates_by_group(summary) + "</figure>")
+        h.append("<h2>At a glance</h2><figure>" + chart_rates_by_group(summary) + "</figure>")
         trend = chart_trend(summary)
         if trend:
             h.append("<figure>" + trend + "</figure>")
         h.append("<figure>" + chart_mix(summary) + "</figure>")
+        h += _overview_section(summary)
         h += _change_section(summary)
         h.append("<h2>Top cue phrases and suggested rewording</h2>")
         for l in LABELS:
@@ -260,24 +262,29 @@ def _overview_section(summary: pd.DataFrame) -> list[str]:
     d = summary[summary["period"] == "all"]
     groups = [g for g in d["group"] if g != ALL] + [ALL]
     d = d.set_index("group").loc[groups]
-    h = ["<h2>Per team</h2><p class='muted'>Share of notes with at least one flag (95% Wilson interval) and "
-         "flags per 100 notes (95% exact Poisson interval). The last row is the whole service, for comparison.</p>",
-         "<table><tr><th>team</th><th>notes</th><th>units</th>" + "".join(f"<th>{_tag(l)}</th>" for l in LABELS)
-         + "</tr>"]
     overall = d.loc[ALL]
+    head = "<tr><th>team</th><th>notes</th><th>units</th>" + "".join(f"<th>{_tag(l)}</th>" for l in LABELS) + "</tr>"
+    share = ["<h2>Per team</h2><h3>Share of notes with at least one flag</h3><p class='muted'>Percent of notes "
+             "[95% Wilson interval]; the arrow marks a team whose interval lies wholly above (&#9650;) or below "
+             "(&#9660;) the whole service's rate. Last row: the whole service.</p><table>" + head]
+    rate = ["<h3>Flags per 100 notes</h3><p class='muted'>[95% exact Poisson interval]</p><table>" + head]
     for g, r in d.iterrows():
-        cells = []
-        for l in LABELS:
-            diff = r[f"{l}_share"] - overall[f"{l}_share"]
-            cmp = "" if g == ALL else f"<br><span class='muted'>vs service {'+' if diff >= 0 else ''}{100 * diff:.1f} pts</span>"
-            cells.append(f"<td class='num'>{_pct(r[f'{l}_share'])} [{_pct(r[f'{l}_share_lo'])}, {_pct(r[f'{l}_share_hi'])}]"
-                         f"<br>{r[f'{l}_per_100']:.1f} per 100 [{r[f'{l}_per_100_lo']:.1f}, {r[f'{l}_per_100_hi']:.1f}]"
-                         f"{cmp}</td>")
         name = f"<strong>{html.escape(g)}</strong>" if g == ALL else html.escape(g)
-        h.append(f"<tr><td>{name}</td><td class='num'>{int(r['notes'])}</td><td class='num'>{int(r['units'])}</td>"
-                 + "".join(cells) + "</tr>")
-    h.append("</table>")
-    return h
+        lead = f"<tr><td>{name}</td><td class='num'>{int(r['notes'])}</td><td class='num'>{int(r['units'])}</td>"
+        s_cells, r_cells = [], []
+        for l in LABELS:
+            mark = ""
+            if g != ALL and r[f"{l}_share_lo"] > overall[f"{l}_share"]:
+                mark = " &#9650;"
+            elif g != ALL and r[f"{l}_share_hi"] < overall[f"{l}_share"]:
+                mark = " &#9660;"
+            s_cells.append(f"<td class='num'>{_pct(r[f'{l}_share'])}{mark}<br><span class='muted'>"
+                           f"[{_pct(r[f'{l}_share_lo'])}, {_pct(r[f'{l}_share_hi'])}]</span></td>")
+            r_cells.append(f"<td class='num'>{r[f'{l}_per_100']:.1f}<br><span class='muted'>"
+                           f"[{r[f'{l}_per_100_lo']:.1f}, {r[f'{l}_per_100_hi']:.1f}]</span></td>")
+        share.append(lead + "".join(s_cells) + "</tr>")
+        rate.append(lead + "".join(r_cells) + "</tr>")
+    return share + ["</table>"] + rate + ["</table>"]
 
 
 def _change_section(summary: pd.DataFrame) -> list[str]:
