@@ -184,6 +184,22 @@ def audit(
     typer.echo(f"report: {output / 'report.html'}")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="NOTELENS_HOST", help="Interface to listen on."),
+    port: int = typer.Option(7860, envvar="NOTELENS_PORT", help="Port."),
+    auth: Optional[str] = typer.Option(None, envvar="NOTELENS_AUTH", help="user:password for a shared deployment."),
+    model: Optional[str] = typer.Option(None, help="Model folder, or 'baseline'."),
+) -> None:
+    """Start the web demo (same as `python app.py`)."""
+    from .webapp import serve as run_server
+
+    try:
+        run_server(host, port, auth, model)
+    except UserError as e:
+        _fail(str(e))
+
+
 @app.command("train")
 def train_cmd(
     data: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Corpus JSONL (notes with a split field, "
@@ -243,6 +259,30 @@ def evaluate_cmd(
         typer.echo(f"{c['a']} vs {c['b']}: {c['macro_f1_diff']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}] "
                    f"p={c['p_value_bootstrap']:.4f}")
     typer.echo(f"report: {paths[1]}")
+
+
+@data_app.command("agreement")
+def data_agreement(
+    files: list[Path] = typer.Argument(..., help="Two or more corpus-format JSONL files labelled independently."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (.md; JSON beside it)."),
+) -> None:
+    """Cohen's kappa per label (two files), Krippendorff's alpha (any number), and the disagreements."""
+    from .agreement import agreement
+
+    try:
+        report = agreement(files)
+    except (UserError, KeyError, ValueError) as e:
+        _fail(str(e))
+    for l, v in report.per_label.items():
+        kappa = "" if v["kappa"] is None else f"kappa {v['kappa']:.3f}  "
+        typer.echo(f"{l:16s} {kappa}alpha {v['alpha']:.3f}  agreement {v['observed_agreement']:.3f}  "
+                   f"positives {v['positives']}")
+    typer.echo(f"{report.units} units compared, {len(report.disagreements)} disagreements")
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report.render_markdown())
+        output.with_suffix(".json").write_text(json.dumps(report.to_dict(), indent=2))
+        typer.echo(f"report: {output}")
 
 
 def main() -> None:

@@ -198,5 +198,28 @@ def make_corpus(out: Path = ROOT / "training" / "data" / "corpus.jsonl") -> None
     print(f"wrote {len(notes)} notes to {out}; {stats}; units without a resolved label: {missing}")
 
 
+def make_agreement_files(out_dir: Path = ROOT / "training" / "data" / "agreement") -> None:
+    """Corpus-format files of pass A and pass B over the batches both labelled (for kappa)."""
+    written = load_written()
+    passes = {who: load_annotations(who) for who in ("A", "B")}
+    both = sorted({nid for (nid, _) in passes["B"]} & {nid for (nid, _) in passes["A"]})
+    for who, ann in passes.items():
+        notes = []
+        for nid in both:
+            note = written[nid]
+            text, spans = join_units(note["units"])
+            units = []
+            for i, (s, e) in enumerate(spans):
+                a = ann.get((nid, i), {"labels": [], "subtype": None, "cues": []})
+                units.append({"start": s, "end": e, "labels": a["labels"], "subtype": a["subtype"],
+                              "cues": cue_offsets(text[s:e], a["cues"], s, a["labels"])})
+            b = note["brief"]
+            notes.append({"id": nid, "setting": b["setting"], "kind": b["kind"], "team": b["team"],
+                          "date": b["date"], "text": text, "units": units})
+        write_jsonl(notes, out_dir / f"pass_{who}.jsonl")
+    print(f"wrote pass_A/pass_B over {len(both)} notes to {out_dir}")
+
+
 if __name__ == "__main__":
-    {"tasks": make_tasks, "disagreements": make_disagreements, "corpus": make_corpus}[sys.argv[1]]()
+    {"tasks": make_tasks, "disagreements": make_disagreements, "corpus": make_corpus,
+     "agreement": make_agreement_files}[sys.argv[1]]()
