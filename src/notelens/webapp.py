@@ -104,10 +104,12 @@ def upload_columns(path: str | None) -> list[str]:
     if not path:
         raise InputError("Upload a CSV, JSONL or Parquet file first.")
     p = Path(path)
+    fmt = detect_format(p)
+    if not p.is_file():
+        raise InputError("The uploaded file is gone; upload it again.")
     if p.stat().st_size > MAX_UPLOAD_BYTES:
         raise InputError(f"The file is {p.stat().st_size / 2**20:.0f} MB; the demo takes up to "
                          f"{MAX_UPLOAD_BYTES // 2**20} MB. Use `notelens audit` for large files.")
-    fmt = detect_format(p)
     if fmt != "parquet":
         head = p.open("rb").read(4096)
         if b"\x00" in head:
@@ -208,8 +210,10 @@ def build_app(analyzer):
                 with gr.Column(scale=1):
                     summary = gr.Markdown(elem_id="summary")
                     highlighted = gr.HighlightedText(label="Flagged spans", color_map=color_map(), combine_adjacent=True,
-                                                     show_legend=True, show_inline_category=True, elem_id="highlighted")
+                                                     show_legend=False, show_inline_category=True,
+                                                     elem_id="highlighted")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Flags", wrap=True, interactive=False,
+                                 column_widths=["26%", "10%", "9%", "7%", "14%", "17%", "17%"],
                                  elem_id="flags-table")
 
             def on_example(name):

@@ -71,8 +71,8 @@ def clean_labels(labels, subtype):
     return labels, subtype
 
 
-def make_tasks() -> None:
-    for b in batches():
+def make_tasks(only: list[str] | None = None) -> None:
+    for b in only or batches():
         briefs = {r["id"]: r for r in read_jsonl(RAW / "briefs" / f"{b}.jsonl")}
         tasks = []
         for note in read_jsonl(RAW / "written" / f"{b}.jsonl"):
@@ -81,7 +81,7 @@ def make_tasks() -> None:
             tasks.append({"id": note["id"], "setting": brief["setting"], "kind": brief["kind"], "text": text,
                           "units": [{"i": i, "text": text[s:e]} for i, (s, e) in enumerate(spans)]})
         write_jsonl(tasks, RAW / "to_annotate" / f"{b}.jsonl")
-    print(f"wrote annotation tasks for {len(batches())} batches")
+    print(f"wrote annotation tasks for {len(only or batches())} batches")
 
 
 def load_annotations(who: str) -> dict[tuple[str, int], dict]:
@@ -221,5 +221,8 @@ def make_agreement_files(out_dir: Path = ROOT / "training" / "data" / "agreement
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "tasks" and len(sys.argv) > 2:
+        make_tasks(sys.argv[2:])
+        sys.exit(0)
     {"tasks": make_tasks, "disagreements": make_disagreements, "corpus": make_corpus,
      "agreement": make_agreement_files}[sys.argv[1]]()
