@@ -354,7 +354,7 @@ def train(data_path: Path, out_dir: Path, cfg: TrainConfig, base: Path | None = 
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             sched.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")

@@ -109,11 +109,15 @@ def same(a: dict, b: dict) -> bool:
     return a["labels"] == b["labels"] and a["subtype"] == b["subtype"]
 
 
-def make_disagreements(n_files: int = 6) -> None:
-    """Units where the writer's intent and annotator A differ, for blind adjudication."""
+def make_disagreements(wave: str = "w1", only: list[str] | None = None, n_files: int = 3) -> None:
+    """Units where the writer's intent and annotator A differ, for blind adjudication.
+
+    Files are named todo_<wave>K.jsonl; ``only`` limits the wave to some batches."""
     written, ann = load_written(), load_annotations("A")
     todo = []
     for nid, note in written.items():
+        if only and note["batch"] not in only:
+            continue
         text, spans = join_units(note["units"])
         for i, u in enumerate(note["units"]):
             a = ann.get((nid, i))
@@ -132,7 +136,7 @@ def make_disagreements(n_files: int = 6) -> None:
                              "opinion_1": ops[0], "opinion_2": ops[1]})
     per = (len(todo) + n_files - 1) // n_files
     for k in range(n_files):
-        write_jsonl(todo[k * per:(k + 1) * per], RAW / "adjudication" / f"todo_{k}.jsonl")
+        write_jsonl(todo[k * per:(k + 1) * per], RAW / "adjudication" / f"todo_{wave}{k}.jsonl")
     print(f"{len(todo)} disagreements over {len(ann)} annotated units -> {n_files} files")
 
 
@@ -221,6 +225,9 @@ def make_agreement_files(out_dir: Path = ROOT / "training" / "data" / "agreement
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "disagreements" and len(sys.argv) > 2:
+        make_disagreements(sys.argv[2], sys.argv[4:], int(sys.argv[3]))
+        sys.exit(0)
     if sys.argv[1] == "tasks" and len(sys.argv) > 2:
         make_tasks(sys.argv[2:])
         sys.exit(0)
