@@ -200,6 +200,77 @@ def serve(
         _fail(str(e))
 
 
+@app.command()
+def select(
+    source: Path = typer.Option(..., "--from", help="Notes to choose from: CSV/JSONL with a text column, "
+                                "or corpus JSONL."),
+    n: int = typer.Option(200, "-n", help="How many units to pick."),
+    strategy: str = typer.Option("mixed", help="uncertainty | diverse | mixed"),
+    output: Path = typer.Option(Path("out/select.json"), "-o", "--output", help="Label Studio tasks JSON "
+                                "(a CSV of the picks is written beside it)."),
+    text_col: str = typer.Option("text", help="Text column for CSV/JSONL."),
+    id_col: str = typer.Option("id", help="Id column for CSV/JSONL."),
+    reference: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Corpus the picks should be unlike."),
+    max_reference: int = typer.Option(4000, help="Reference units to compare against (sampled; for speed)."),
+    model: Optional[str] = typer.Option(None, help="Model folder (default: the shipped model)."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Pick the units whose labels would teach the model most, exported for annotation."""
+    import csv as _csv
+    import random
+
+    import pandas as pd
+
+    from .corpus import read_corpus
+    from .interop import export_label_studio, label_studio_config, notes_from_texts
+    from .select import select_units
+
+    if not source.is_file():
+        _fail(f"file not found: {source}")
+    try:
+        if source.suffix.lower() == ".csv":
+            df = pd.read_csv(source, dtype=str, keep_default_na=False)
+        elif source.suffix.lower() in (".jsonl", ".ndjson"):
+            df = pd.read_json(source, lines=True, dtype=False)
+        elif source.suffix.lower() == ".parquet":
+            df = pd.read_parquet(source)
+        else:
+            raise UserError(f"{source}: use .csv, .jsonl or .parquet")
+    except ValueError as e:
+        _fail(f"{source}: could not read ({e})")
+    except UserError as e:
+        _fail(str(e))
+    if text_col not in df.columns:
+        _fail(f"{source}: column {text_col!r} not found; columns are {', '.join(map(str, df.columns))}")
+    ids = df[id_col].astype(str) if id_col in df.columns else pd.Series(range(len(df))).astype(str)
+    rows = [(i, t) for i, t in zip(ids, df[text_col]) if isinstance(t, str) and t.strip()]
+    ref_texts = None
+    if reference.is_file():
+        ref = [x.unit_text(u) for x in read_corpus(reference) for u in x.units]
+        random.Random(seed).shuffle(ref)
+        ref_texts = ref[:max_reference]
+    try:
+        analyzer = _load_analyzer(model)
+        picks = select_units(analyzer, rows, n, strategy, ref_texts, seed)
+    except UserError as e:
+        _fail(str(e))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tasks = export_label_studio(notes_from_texts([(f"{c.note_id}:{c.start}-{c.end}", c.text) for c in picks]),
+                                analyzer)
+    for t, c in zip(tasks, picks):
+        t["data"].update({"source_note": c.note_id, "start": c.start, "end": c.end,
+                          "uncertainty": round(c.uncertainty, 3), "novelty": round(c.novelty, 3)})
+    output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1))
+    output.with_name(output.stem + "_config.xml").write_text(label_studio_config())
+    with output.with_suffix(".csv").open("w", newline="") as f:
+        w = _csv.writer(f)
+        w.writerow(["note_id", "start", "end", "text", "uncertainty", "novelty", "predicted"])
+        for c in picks:
+            w.writerow([c.note_id, c.start, c.end, c.text, f"{c.uncertainty:.3f}", f"{c.novelty:.3f}",
+                        ";".join(c.predicted)])
+    typer.echo(f"picked {len(picks)} units ({strategy}) -> {output} and {output.with_suffix('.csv')}")
+
+
 @app.command("train")
 def train_cmd(
     data: Path = typer.Option(Path("training/data/corpus.jsonl"), help="Corpus JSONL (notes with a split field, "
@@ -259,6 +330,61 @@ def evaluate_cmd(
         typer.echo(f"{c['a']} vs {c['b']}: {c['macro_f1_diff']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}] "
                    f"p={c['p_value_bootstrap']:.4f}")
     typer.echo(f"report: {paths[1]}")
+
+
+@data_app.command("import")
+def data_import(
+    file: Path = typer.Argument(..., help="The annotation tool's export."),
+    source: str = typer.Option(..., "--from", help="label-studio | doccano | csv"),
+    output: Path = typer.Option(..., "-o", "--output", help="Corpus-format JSONL to write."),
+) -> None:
+    """Convert a Label Studio / doccano / CSV export into the corpus format, reporting what could not be converted."""
+    from .corpus import validate_corpus, write_corpus
+    from .interop import import_file
+
+    try:
+        notes, report = import_file(source, file)
+    except UserError as e:
+        _fail(str(e))
+    if not notes:
+        typer.echo(report.render(), err=True)
+        _fail(f"nothing in {file} could be converted")
+    write_corpus(notes, output)
+    typer.echo(report.render())
+    v = validate_corpus(output)
+    typer.echo(f"wrote {output}: " + ("valid" if not v.errors else f"{len(v.errors)} validation problems"))
+
+
+@data_app.command("export")
+def data_export(
+    input: Path = typer.Argument(..., help="Corpus JSONL, or {id, text} JSONL of notes to pre-annotate."),
+    to: str = typer.Option("label-studio", "--to", help="label-studio"),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks JSON to write."),
+    model: Optional[str] = typer.Option(None, help="Model for pre-annotations (default: shipped model)."),
+    predictions: bool = typer.Option(True, help="Add the model's predictions as pre-annotations."),
+) -> None:
+    """Export notes to Label Studio tasks, with model predictions as pre-annotations (and the labelling config)."""
+    from .corpus import read_corpus
+    from .interop import export_label_studio, label_studio_config, notes_from_texts
+    from .jsonl import iter_jsonl
+
+    if to != "label-studio":
+        _fail(f"unknown export format {to!r}; only label-studio is supported")
+    try:
+        first = next(iter_jsonl(input))[1]
+        notes = read_corpus(input) if "units" in first else notes_from_texts(
+            [(str(o.get("id", n)), o["text"]) for n, o in iter_jsonl(input) if isinstance(o.get("text"), str)])
+        analyzer = _load_analyzer(model) if predictions else None
+    except StopIteration:
+        _fail(f"{input} is empty")
+    except (UserError, KeyError) as e:
+        _fail(str(e))
+    tasks = export_label_studio(notes, analyzer)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1))
+    config = output.with_name(output.stem + "_config.xml")
+    config.write_text(label_studio_config())
+    typer.echo(f"wrote {len(tasks)} tasks to {output} and the labelling config to {config}")
 
 
 @data_app.command("agreement")
