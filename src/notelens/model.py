@@ -151,43 +151,66 @@ def _expand_to_words(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+class TorchRunner:
+    """Runs the fp32 (or torch-int8) network; returns numpy logits."""
+
+    backend = "torch"
+
+    def __init__(self, net) -> None:
+        self.net = net.eval()
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray):
+        import torch
+
+        with torch.inference_mode():
+            out = self.net(torch.from_numpy(input_ids), torch.from_numpy(attention_mask),
+                           torch.from_numpy(token_type_ids))
+        return tuple(o.numpy() for o in out)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
 class TrainedClassifier:
-    """Implements the Classifier interface over a trained model folder."""
+    """Implements the Classifier interface over a trained model, whatever runs the network."""
 
     name = "notelens-minilm"
 
-    def __init__(self, net, tokenizer, config: ModelConfig, batch_size: int = 64) -> None:
-        import torch
-
-        self.net = net.eval()
+    def __init__(self, runner, tokenizer, config: ModelConfig, batch_size: int = 64) -> None:
+        self.runner = runner
         self.tokenizer = tokenizer
         self.config = config
         self.version = config.version
+        self.backend = runner.backend
         self.thresholds = dict(config.thresholds)
         self.batch_size = batch_size
-        self._temps = torch.tensor([config.temperatures.get(l, 1.0) for l in LABELS])
+        self._temps = np.array([config.temperatures.get(l, 1.0) for l in LABELS], dtype=np.float32)
 
     def raw_outputs(self, units: Sequence[str], contexts: Sequence[str] | None = None):
         """(calibrated label probs [N,5], subtype probs [N,3], per-unit token cue probs, encodings)."""
-        import torch
-
         enc = tokenize(self.tokenizer, units, contexts, self.config.max_length, self.config.use_context)
         n = len(units)
         probs = np.zeros((n, len(LABELS)), dtype=np.float32)
         sub = np.zeros((n, len(SUBTYPES)), dtype=np.float32)
         cue_probs: list[np.ndarray] = [np.zeros((0, len(LABELS)))] * n
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))  # length-sorted batches pad less
-        with torch.inference_mode():
-            for s in range(0, n, self.batch_size):
-                idx = order[s:s + self.batch_size]
-                batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in
-                                            ("input_ids", "attention_mask", "token_type_ids")}, return_tensors="pt")
-                lab, st, cue = self.net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-                probs[idx] = torch.sigmoid(lab / self._temps).numpy()
-                sub[idx] = torch.softmax(st, -1).numpy()
-                cue = torch.sigmoid(cue).numpy()
-                for j, i in enumerate(idx):
-                    cue_probs[i] = cue[j, :len(enc["input_ids"][i])]
+        for s in range(0, n, self.batch_size):
+            idx = order[s:s + self.batch_size]
+            batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in
+                                        ("input_ids", "attention_mask", "token_type_ids")}, return_tensors="np")
+            lab, st, cue = self.runner(*(batch[k].astype(np.int64) for k in
+                                         ("input_ids", "attention_mask", "token_type_ids")))
+            probs[idx] = _sigmoid(lab / self._temps)
+            sub[idx] = _softmax(st)
+            cue = _sigmoid(cue)
+            for j, i in enumerate(idx):
+                cue_probs[i] = cue[j, :len(enc["input_ids"][i])]
         return probs, sub, cue_probs, enc
 
     def predict(self, units: Sequence[str], contexts: Sequence[str] | None = None) -> list[UnitPrediction]:
@@ -210,10 +233,25 @@ class TrainedClassifier:
         return out
 
 
-def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False) -> TrainedClassifier:
-    """Load a trained model folder (safetensors only, no network)."""
-    import torch
+def load_net(folder: Path, config: ModelConfig):
     from safetensors.torch import load_file
+
+    net = build_net(load_encoder(folder, config.method))
+    missing, unexpected = net.load_state_dict(load_file(folder / HEADS_NAME), strict=False)
+    bad = [k for k in missing if not k.startswith("encoder.")] + list(unexpected)
+    if bad:
+        raise ValueError(f"{folder / HEADS_NAME} does not match the model: {bad[:5]}")
+    return net.eval()
+
+
+def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False) -> TrainedClassifier:
+    """Load a trained model folder (safetensors only, no network).
+
+    ``backend``: ``"torch"`` (fp32, or int8 dynamic with ``quantize``), ``"onnx"`` (ONNX
+    Runtime int8, built from the fp32 weights on first use, cached and verified), or
+    ``"auto"``: ONNX when its verification passed, else torch with a warning.
+    """
+    import torch
 
     folder = Path(folder)
     if not (folder / CONFIG_NAME).is_file():
@@ -224,14 +262,24 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     t0 = time.perf_counter()
     config = ModelConfig.read(folder)
-    net = build_net(load_encoder(folder, config.method))
-    missing, unexpected = net.load_state_dict(load_file(folder / HEADS_NAME), strict=False)
-    bad = [k for k in missing if not k.startswith("encoder.")] + list(unexpected)
-    if bad:
-        raise ValueError(f"{folder / HEADS_NAME} does not match the model: {bad[:5]}")
-    net.eval()
-    if quantize:
-        net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
-    clf = TrainedClassifier(net, load_tokenizer(), config)
+    tokenizer = load_tokenizer()
+    runner = None
+    if backend in ("auto", "onnx") and not quantize:
+        from .onnx_backend import OnnxUnavailable, onnx_runner
+
+        try:
+            runner = onnx_runner(folder, config, tokenizer, strict=backend == "onnx")
+        except OnnxUnavailable as e:
+            if backend == "onnx":
+                raise ValueError(f"ONNX backend unavailable: {e}") from None
+            import warnings
+
+            warnings.warn(f"NoteLens: using the torch backend ({e})", stacklevel=2)
+    if runner is None:
+        net = load_net(folder, config)
+        if quantize:
+            net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+        runner = TorchRunner(net)
+    clf = TrainedClassifier(runner, tokenizer, config)
     clf.load_seconds = time.perf_counter() - t0
     return clf
