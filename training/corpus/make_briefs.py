@@ -117,15 +117,28 @@ def draw_date(rng: random.Random) -> str:
     return f"{year}-{month:02d}-{rng.randint(1, 28):02d}"
 
 
-def main() -> None:
-    rng = random.Random(SEED)
+# A second wave of routine notes: the first wave's blind labels came out at ~52% neutral,
+# under the 55-70% of real notes, so these batches add the dull majority of real records.
+EXTRA_BATCHES = range(42, 50)
+EXTRA_NOTES_PER_BATCH = 12
+EXTRA_TARGETS = {
+    "units": "about 170 units over the 12 notes (routine notes: 10-20 units each)",
+    "neutral": "about 85-90% of units neutral: obs, vitals, meds, plans, routine events, risk boilerplate",
+    "labels": "per batch roughly: coercive 3, paternalistic 4, trauma_unaware 3, stigmatizing 3, strengths_based 8",
+    "hard_negatives": "at least 25 neutral units with trigger words in benign use (negated restraint, legal status as "
+                      "background, 'allowed' visiting hours for all, 'search' for housing, choices respected)",
+}
+
+
+def main(extra: bool = False) -> None:
+    rng = random.Random(SEED + (1 if extra else 0))
     out = Path(__file__).resolve().parents[1] / "data" / "raw" / "briefs"
     out.mkdir(parents=True, exist_ok=True)
     settings = list(SETTINGS)
-    n = 0
-    for b in range(N_BATCHES):
+    n = 630 if extra else 0
+    for b in (EXTRA_BATCHES if extra else range(N_BATCHES)):
         rows = []
-        for k in range(NOTES_PER_BATCH):
+        for k in range(EXTRA_NOTES_PER_BATCH if extra else NOTES_PER_BATCH):
             setting = settings[(b * NOTES_PER_BATCH + k) % len(settings)]
             kind = KINDS[(b + k * 5) % len(KINDS)]
             while kind in KIND_EXCLUDE.get(setting, set()):
@@ -145,9 +158,14 @@ def main() -> None:
             n += 1
         path = out / f"b{b:02d}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (out / "targets.json").write_text(json.dumps(BATCH_TARGETS, indent=2) + "\n")
-    print(f"wrote {N_BATCHES} batches, {n} briefs to {out}")
+    if extra:
+        (out / "targets_routine.json").write_text(json.dumps(EXTRA_TARGETS, indent=2) + "\n")
+    else:
+        (out / "targets.json").write_text(json.dumps(BATCH_TARGETS, indent=2) + "\n")
+    print(f"wrote briefs up to id {n - 1} to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(extra="--routine" in sys.argv)
