@@ -20,6 +20,7 @@ RUNS = {
     "lora_context": {"method": "lora", "use_context": True},
     "lora_no_context": {"method": "lora", "use_context": False},
     "full_context": {"method": "full", "use_context": True, "lr": 5e-5, "head_lr": 1e-3},
+    "full_no_context": {"method": "full", "use_context": False, "lr": 5e-5, "head_lr": 1e-3},
 }
 
 
