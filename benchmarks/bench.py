@@ -71,6 +71,33 @@ def bench_classifier(analyzer, units, notes12, label: str) -> dict:
             "note12_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1), "notes_timed": len(lat)}
 
 
+def bench_raw_encoder(units, batch_size: int = 64) -> dict:
+    """The ceiling for our own code: tokenise + fp32 encoder forward only, length-sorted batches."""
+    import torch
+
+    from notelens.model import load_encoder, load_tokenizer
+
+    enc, tok = load_encoder(None, "lora").eval(), load_tokenizer()
+    texts = sorted((u for u, _ in units), key=len)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        for s in range(0, len(texts), batch_size):
+            enc(**tok(texts[s:s + batch_size], padding=True, truncation=True, max_length=128, return_tensors="pt"))
+    return {"variant": "raw encoder forward (fp32 torch, no heads)", "units": len(texts),
+            "units_per_s": round(len(texts) / (time.perf_counter() - t0), 1)}
+
+
+def bench_tfidf(units) -> dict:
+    from notelens.evaluation_run import fit_baselines
+
+    clf = fit_baselines(ROOT / "training/data/corpus.jsonl", log=lambda m: None, only=("tfidf-logreg",))["tfidf-logreg"]
+    texts = [u for u, _ in units]
+    t0 = time.perf_counter()
+    clf.predict(texts)
+    return {"variant": "TF-IDF + logistic regression baseline", "units": len(texts),
+            "units_per_s": round(len(texts) / (time.perf_counter() - t0), 1)}
+
+
 def macro_f1_on_test(classifier) -> float:
     from notelens.corpus import read_corpus
     from notelens.evaluate import GoldUnits, run_system, system_metrics, bootstrap_samples
@@ -81,8 +108,8 @@ def macro_f1_on_test(classifier) -> float:
     return system_metrics(gold, out, bootstrap_samples(len(notes), 0, 50))["macro_f1"]
 
 
-def bench_audit(n_notes: int, model: str | None) -> dict:
-    """Audit a generated CSV of ~12-unit notes in a fresh process; report notes/s and its peak memory."""
+def generated_notes_csv(n_notes: int) -> Path:
+    """A CSV of n notes of about 12 units each, cut from corpus notes, spread over 12 teams and 10 months."""
     _, notes = corpus_units(0)
     base = twelve_unit_notes(notes, 300)
     tmp = Path(tempfile.mkdtemp(prefix="notelens-bench-"))
@@ -95,8 +122,15 @@ def bench_audit(n_notes: int, model: str | None) -> dict:
         w.writerow(["id", "team", "date", "text"])
         for i in range(n_notes):
             w.writerow([f"g{i}", f"Team {i % 12}", f"2026-{1 + i % 10:02d}-{1 + i % 27:02d}", rng.choice(base)])
+    return src
+
+
+def bench_audit(n_notes: int, model: str | None, backend: str = "auto") -> dict:
+    """Audit a generated CSV of ~12-unit notes in a fresh process; report notes/s and its peak memory."""
+    src = generated_notes_csv(n_notes)
+    tmp = src.parent
     code = ("import resource,sys,time,json;import notelens;from notelens.audit import AuditConfig,run_audit;"
-            f"a=notelens.load({model!r});t=time.perf_counter();"
+            f"a=notelens.load({model!r},backend={backend!r});t=time.perf_counter();"
             f"s=run_audit({str(src)!r},{str(tmp / 'out')!r},a,AuditConfig(),progress=False);"
             "print(json.dumps({'scored':s.scored,'units':s.units,'seconds':time.perf_counter()-t,"
             "'peak_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
@@ -107,6 +141,19 @@ def bench_audit(n_notes: int, model: str | None) -> dict:
             "seconds": round(r["seconds"], 1)}
 
 
+def bench_ray(n_notes: int, model: str | None, workers: int) -> dict:
+    """The same audit on a local Ray cluster (all cores) with N actors, in a fresh process."""
+    src = generated_notes_csv(n_notes)
+    code = ("import json,time,ray;from notelens.audit import AuditConfig;from notelens.ray_engine import run_audit_ray;"
+            "ray.init(include_dashboard=False,log_to_driver=False);t=time.perf_counter();"
+            f"s=run_audit_ray({str(src)!r},{str(src.parent / 'ray_out')!r},AuditConfig(),model={model!r},"
+            f"workers={workers});print(json.dumps({{'scored':s.scored,'seconds':time.perf_counter()-t}}));ray.shutdown()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"workers": workers, "notes": r["scored"], "notes_per_s": round(r["scored"] / r["seconds"], 1),
+            "seconds_including_startup": round(r["seconds"], 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
@@ -115,6 +162,7 @@ def main() -> None:
     ap.add_argument("--audit-notes", type=int, default=4000)
     ap.add_argument("--int8", action="store_true")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--ray", action="store_true", help="also time the Ray engine with 1 and 2 actors")
     a = ap.parse_args()
     import torch
 
@@ -132,17 +180,64 @@ def main() -> None:
     res["model"] = analyzer.model_name
     units, notes = corpus_units(a.units)
     notes12 = twelve_unit_notes(notes, a.notes)
-    res["runs"] = [bench_classifier(analyzer, units, notes12, "fp32 torch")]
+    folder = Path(a.model) if a.model else default_model_dir()
+    torch_clf = load_model(folder, backend="torch")
+    res["runs"] = [bench_raw_encoder(units), bench_classifier(Analyzer(torch_clf), units, notes12, "NoteLens fp32 torch")]
+    res["test_macro_f1"] = {"fp32 torch": macro_f1_on_test(torch_clf)}
     if a.int8:
-        clf = load_model(a.model or default_model_dir(), quantize=True)
-        res["runs"].append(bench_classifier(Analyzer(clf), units, notes12, "int8 dynamic (torch)"))
-        res["int8_macro_f1_cost"] = round(macro_f1_on_test(analyzer.classifier) - macro_f1_on_test(clf), 4)
+        from notelens.model import TrainedClassifier
+        from notelens.onnx_backend import OnnxRunner, build_artefact
+
+        q = load_model(folder, backend="torch", quantize=True)
+        res["runs"].append(bench_classifier(Analyzer(q), units, notes12, "NoteLens int8 dynamic (torch)"))
+        res["test_macro_f1"]["int8 torch"] = macro_f1_on_test(q)
+        path, verification = build_artefact(folder, torch_clf.config, torch_clf.tokenizer)
+        onnx_clf = TrainedClassifier(OnnxRunner(path), torch_clf.tokenizer, torch_clf.config)
+        res["runs"].append(bench_classifier(Analyzer(onnx_clf), units, notes12, "NoteLens int8 ONNX Runtime"))
+        res["test_macro_f1"]["int8 onnx"] = macro_f1_on_test(onnx_clf)
+        res["onnx_verification"] = verification
+    res["runs"].append(bench_tfidf(units))
+    res["default_backend"] = analyzer.classifier.backend if hasattr(analyzer.classifier, "backend") else "rules"
     res["peak_rss_mb_scoring"] = round(peak_rss_mb(), 0)
     if a.audit_notes:
         res["audit"] = bench_audit(a.audit_notes, a.model)
+        if a.ray:
+            res["ray"] = [bench_ray(a.audit_notes, a.model, w) for w in (1, 2)]
     print(json.dumps(res, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+        Path(a.json).with_suffix(".md").write_text(render_markdown(res, " ".join(sys.argv[1:])))
+
+
+def render_markdown(res: dict, args: str) -> str:
+    m = res["machine"]
+    lines = ["# Benchmark results", "",
+             f"`python benchmarks/bench.py {args}` on {m['cpus']} CPU cores ({m['processor']}), torch "
+             f"{m['torch']} with {m['torch_threads']} threads, Python {m['python']}. Model `{res['model']}`, "
+             f"loaded in {res['load_seconds']} s (default backend: {res.get('default_backend')}).", "",
+             "| variant | units | units/s | p50 ms (12-unit note) | p95 ms |", "|---|---|---|---|---|"]
+    for r in res["runs"]:
+        lines.append(f"| {r['variant']} | {r['units']} | {r['units_per_s']} | {r.get('note12_p50_ms', '-')} | "
+                     f"{r.get('note12_p95_ms', '-')} |")
+    if "test_macro_f1" in res:
+        lines += ["", "Accuracy cost on the test split (macro F1, same thresholds): " +
+                  ", ".join(f"{k} {v:.4f}" for k, v in res["test_macro_f1"].items()) + "."]
+    if "onnx_verification" in res:
+        v = res["onnx_verification"]
+        lines += ["", f"ONNX int8 verification against fp32 on {v['units']} held-out units: flags agree on "
+                      f"{100 * v['flag_agreement']:.2f}% of units (needed: {100 * v['criteria']['min_flag_agreement']:.0f}%), "
+                      f"mean score difference {v['mean_abs_diff']} (allowed {v['criteria']['max_mean_abs_diff']}); "
+                      f"{'passed: the analyzer uses it by default' if v['passed'] else 'failed: the analyzer falls back to fp32 torch'}."]
+    lines += ["", f"Peak resident memory of the scoring process: {res['peak_rss_mb_scoring']:.0f} MB."]
+    if "audit" in res:
+        au = res["audit"]
+        lines += ["", "## Audit, end to end", "",
+                  f"{au['notes']} generated notes ({au['units_per_note']} units each on average), local engine: "
+                  f"**{au['notes_per_s']} notes/s**, {au['seconds']} s, peak memory {au['peak_rss_mb']:.0f} MB."]
+    if "ray" in res:
+        lines += ["", "## Ray engine (local cluster on this machine)", "", "| actors | notes | notes/s (incl. start-up) |",
+                  "|---|---|---|"] + [f"| {r['workers']} | {r['notes']} | {r['notes_per_s']} |" for r in res["ray"]]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

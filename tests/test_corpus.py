@@ -1,7 +1,6 @@
 """Corpus validator: a valid fixture passes; each kind of defect is reported."""
 from __future__ import annotations
 
-import json
 
 from notelens.corpus import read_corpus, validate_corpus
 

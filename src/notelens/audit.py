@@ -353,17 +353,14 @@ def _resolve_columns(cfg: AuditConfig, columns: list[str], path: Path) -> AuditC
     return AuditConfig(**{**asdict(cfg), "group_by": group_by, "date_col": date_col, "id_col": id_col})
 
 
-def _process_chunk(chunk_no: int, rows, analyzer, cfg: AuditConfig, parts: Path, journal: Journal) -> None:
-    if str(chunk_no) in journal.done:
-        return  # scored in an earlier, interrupted run
+def triage_rows(rows, cfg: AuditConfig) -> tuple[list[dict], list[dict]]:
+    """Split raw records into notes to score and rejects (with the reason), by the audit's rules."""
     good, rejects = [], []
     for n, row, problem in rows:
         rid = str(row.get(cfg.id_col)) if row is not None and cfg.id_col and row.get(cfg.id_col) is not None else str(n)
-        if problem:
-            rejects.append({"row": n, "id": rid, "reason": problem})
-            continue
-        text, reason = check_row(row, cfg)
-        period = None
+        reason, text, period = problem, None, None
+        if reason is None:
+            text, reason = check_row(row, cfg)
         if reason is None and cfg.date_col:
             period, reason = parse_period(row.get(cfg.date_col), cfg.period)
         if reason:
@@ -373,41 +370,65 @@ def _process_chunk(chunk_no: int, rows, analyzer, cfg: AuditConfig, parts: Path,
             if cfg.group_by else "all notes"
         good.append({"row": n, "note_id": rid, "text": text, "group": group, "period": period or "all",
                      "author": str(row.get(cfg.author_col, "")) if cfg.by_author else None})
-    note_rows, unit_rows = [], []
+    return good, rejects
+
+
+def result_rows(note: dict, res, cfg: AuditConfig) -> tuple[dict, list[dict]]:
+    """One scored note -> its notes.parquet row and its units.parquet rows."""
+    counts = res.counts()
+    note_row = {"row": note["row"], "note_id": note["note_id"], "group": note["group"], "period": note["period"],
+                "units": len(res.units), **({"author": note["author"]} if cfg.by_author else {}),
+                **{f"n_{l}": counts[l] for l in LABELS}}
+    units = [{"note_id": note["note_id"], "start": u.start, "end": u.end, "text": u.text, "labels": list(u.labels),
+              "scores": {l: round(u.scores[l], 4) for l in LABELS}, "subtype": u.subtype,
+              "cues": [asdict(c) for c in u.cues]} for u in res.units]
+    return note_row, units
+
+
+def chunk_extras(note_rows: list[dict], unit_rows: list[dict]) -> dict:
+    """Cue-phrase counts and the few most confident examples per label, for the report."""
+    group_of = {r["note_id"]: r["group"] for r in note_rows}
     cue_counts: Counter = Counter()
     examples: dict[str, list] = {l: [] for l in LABELS}
+    for u in unit_rows:
+        for c in u["cues"]:
+            cue_counts[(c["label"], " ".join(c["text"].lower().split()))] += 1
+        for l in u["labels"]:
+            examples[l].append((round(u["scores"][l], 3), u["text"][:400], group_of[u["note_id"]]))
+    for l in examples:  # keep only the most confident few per label: never more than the report needs
+        examples[l] = sorted(examples[l], reverse=True)[:EXAMPLES_PER_LABEL]
+    kept, per_label = [], Counter()
+    for (l, t), c in cue_counts.most_common():
+        if per_label[l] < TOP_CUES_KEPT:
+            kept.append([l, t, c])
+            per_label[l] += 1
+    return {"cues": kept, "examples": examples}
+
+
+def finish_chunk(chunk_no: int, read: int, note_rows, unit_rows, rejects, cfg: AuditConfig, parts: Path,
+                 journal: Journal) -> None:
+    """Write a chunk's part files and mark it done (the unit of resumption)."""
+    _write_part(parts, chunk_no, note_rows, unit_rows, sorted(rejects, key=lambda r: r["row"]),
+                chunk_extras(note_rows, unit_rows), cfg)
+    journal.mark(chunk_no, {"read": read, "scored": len(note_rows), "rejected": len(rejects), "units": len(unit_rows)})
+
+
+def _process_chunk(chunk_no: int, rows, analyzer, cfg: AuditConfig, parts: Path, journal: Journal) -> None:
+    if str(chunk_no) in journal.done:
+        return  # scored in an earlier, interrupted run
+    good, rejects = triage_rows(rows, cfg)
+    note_rows, unit_rows = [], []
     if good:
         try:
             results = analyzer.analyze_many([g["text"] for g in good])
         except Exception as e:  # one unscorable note must not sink the chunk: score one by one
             results = _score_individually(analyzer, good, rejects, e)
         for g, res in zip(good, results):
-            if res is None:
-                continue
-            counts = res.counts()
-            note_rows.append({"row": g["row"], "note_id": g["note_id"], "group": g["group"], "period": g["period"],
-                              "units": len(res.units), **({"author": g["author"]} if cfg.by_author else {}),
-                              **{f"n_{l}": counts[l] for l in LABELS}})
-            for u in res.units:
-                unit_rows.append({"note_id": g["note_id"], "start": u.start, "end": u.end, "text": u.text,
-                                  "labels": list(u.labels), "scores": {l: round(u.scores[l], 4) for l in LABELS},
-                                  "subtype": u.subtype, "cues": [asdict(c) for c in u.cues]})
-                for c in u.cues:
-                    cue_counts[(c.label, " ".join(c.text.lower().split()))] += 1
-                for l in u.labels:
-                    examples[l].append((round(u.scores[l], 3), u.text[:400], g["group"]))
-    for l in examples:  # keep only the most confident few per label: never more than the report needs
-        examples[l] = sorted(examples[l], reverse=True)[:EXAMPLES_PER_LABEL]
-    top_cues = [[l, t, c] for (l, t), c in cue_counts.most_common()]
-    per_label_top = Counter()
-    kept = []
-    for l, t, c in top_cues:
-        if per_label_top[l] < TOP_CUES_KEPT:
-            kept.append([l, t, c])
-            per_label_top[l] += 1
-    _write_part(parts, chunk_no, note_rows, unit_rows, rejects, {"cues": kept, "examples": examples}, cfg)
-    journal.mark(chunk_no, {"read": len(rows), "scored": len(note_rows), "rejected": len(rejects),
-                            "units": len(unit_rows)})
+            if res is not None:
+                note_row, units = result_rows(g, res, cfg)
+                note_rows.append(note_row)
+                unit_rows += units
+    finish_chunk(chunk_no, len(rows), note_rows, unit_rows, rejects, cfg, parts, journal)
 
 
 def _score_individually(analyzer, good, rejects, first_error):

@@ -161,16 +161,28 @@ def audit(
     model: Optional[str] = typer.Option(None, help="Model folder, or 'baseline'."),
     backend: str = typer.Option("auto", help="auto | torch | onnx"),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    engine: str = typer.Option("local", help="local | ray (needs: pip install 'notelens[ray]')"),
+    address: Optional[str] = typer.Option(None, help="Ray cluster address (ray://host:10001 or auto); "
+                                          "default: start a local Ray."),
+    workers: int = typer.Option(2, help="Ray actors scoring in parallel (each loads the model once)."),
 ) -> None:
     """Audit a file of notes: units.parquet, notes.parquet, rejects.csv, summary.csv, report.html."""
     from .audit import AuditConfig, run_audit
 
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, got {engine!r}")
     try:
         cfg = AuditConfig(text_col=text_col, id_col=id_col, group_by=group_by or None, date_col=date_col,
                           period=period, min_group_size=min_group_size, max_chars=max_chars, chunk_size=chunk_size,
                           by_author=by_author, author_col=author_col)
-        analyzer = _load_analyzer(model, backend)
-        summary = run_audit(input, output, analyzer, cfg, resume=resume, progress=progress)
+        if engine == "ray":
+            from .ray_engine import run_audit_ray
+
+            summary = run_audit_ray(input, output, cfg, model=model, backend=backend, workers=workers,
+                                    address=address, resume=resume)
+        else:
+            analyzer = _load_analyzer(model, backend)
+            summary = run_audit(input, output, analyzer, cfg, resume=resume, progress=progress)
     except UserError as e:
         _fail(str(e))
     except KeyboardInterrupt:
@@ -314,6 +326,8 @@ def evaluate_cmd(
                                    "fit the baselines."),
     output: Path = typer.Option(Path("reports/evaluation"), "-o", "--output", help="Folder for JSON + Markdown."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
+    update_card: bool = typer.Option(False, "--update-card", help="Re-render the first model's README.md "
+                                     "(model card) with these results."),
 ) -> None:
     """Evaluate models and baselines on the same held-out units; write evaluation.json and evaluation.md."""
     from .evaluation_run import run_evaluation
@@ -323,6 +337,13 @@ def evaluate_cmd(
                                        log=lambda m: typer.echo(m, err=True))
     except (UserError, FileNotFoundError) as e:
         _fail(str(e))
+    if update_card:
+        from .modelcard import write_model_card
+        from .resources import default_model_dir
+
+        folder = Path(model[0]) if model and model[0] not in (None, "baseline") else default_model_dir()
+        cfg = json.loads((folder / "notelens_config.json").read_text())
+        typer.echo(f"model card: {write_model_card(folder, cfg, report)}")
     for name, m in report["systems"].items():
         typer.echo(f"{name:28s} macro-F1 {m['macro_f1']:.3f} [{m['macro_f1_ci95'][0]:.3f}, "
                    f"{m['macro_f1_ci95'][1]:.3f}]  micro-F1 {m['micro_f1']:.3f}")

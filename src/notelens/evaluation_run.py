@@ -11,7 +11,7 @@ from .evaluate import GoldUnits, evaluate_systems, write_report
 from .labels import SUBTYPES
 
 
-def fit_baselines(reference: Path, log=print) -> dict:
+def fit_baselines(reference: Path, log=print, only: tuple[str, ...] | None = None) -> dict:
     """TF-IDF + LR and frozen MiniLM + LR, fitted on train, thresholds tuned on dev."""
     from .baselines import MiniLMEmbedLogReg, TfidfLogReg
 
@@ -21,6 +21,8 @@ def fit_baselines(reference: Path, log=print) -> dict:
     sub = np.array([SUBTYPES.index(s) if s else -100 for s in train.subtypes])
     out = {}
     for cls in (TfidfLogReg, MiniLMEmbedLogReg):
+        if only and cls.name not in only:
+            continue
         log(f"fitting {cls.name} on {len(train.texts)} train units")
         out[cls.name] = cls().fit(train.texts, train.y, sub, dev.texts, dev.y)
     return out

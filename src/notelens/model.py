@@ -268,7 +268,7 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
         from .onnx_backend import OnnxUnavailable, onnx_runner
 
         try:
-            runner = onnx_runner(folder, config, tokenizer, strict=backend == "onnx")
+            runner = onnx_runner(folder, config, tokenizer)
         except OnnxUnavailable as e:
             if backend == "onnx":
                 raise ValueError(f"ONNX backend unavailable: {e}") from None

@@ -47,6 +47,9 @@ Split by note, stratified by setting; the test split was never used for any choi
 Thresholds: {thresholds}
 Temperatures: {temperatures}
 
+## Model selection (dev split only)
+{experiments}
+
 ## Reproduce
 ```
 {command}
@@ -73,6 +76,25 @@ Seed {seed}; the full config is in `notelens_config.json` under `training.config
 `heads.safetensors`, `notelens_config.json` (labels, thresholds, temperatures, training
 record). Weights are safetensors only.
 """
+
+
+def experiments_table() -> str:
+    """Rows of training/experiments/results.jsonl: LoRA vs full fine-tuning, with and without context."""
+    from .resources import REPO_ROOT
+
+    path = REPO_ROOT / "training" / "experiments" / "results.jsonl"
+    if not path.is_file():
+        return "No experiment log found (`training/experiments/run.py` writes one)."
+    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    out = ["| run | labels | epochs (best) | dev macro F1 | dev ECE | subtype acc. | minutes | weights |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['run']} | {r.get('tag') or 'final'} | {r['epochs']} ({r['best_epoch']}) | {r['dev_macro_f1']:.4f} | "
+                   f"{r['dev_ece_calibrated']:.4f} | {r['dev_subtype_accuracy']} | {r['minutes']} | {r['weights_mb']} MB |")
+    return ("Same training script and seed, scored on the dev split; `provisional-labels` rows used the writers' "
+            "intended labels before adjudication, `final` rows the released corpus. A fully fine-tuned encoder "
+            "is a 90 MB fp32 copy of the base, over the 25 MB budget for `models/`, so it can only win if it "
+            "clearly beats the adapter.\n\n" + "\n".join(out))
 
 
 def write_model_card(folder: Path, config: dict, evaluation: dict | None = None,
@@ -109,7 +131,7 @@ def write_model_card(folder: Path, config: dict, evaluation: dict | None = None,
         thresholds=json.dumps({k: round(v, 2) for k, v in config["thresholds"].items()}),
         temperatures=json.dumps({k: round(v, 2) for k, v in config["temperatures"].items()}),
         command=command or f"notelens train --data {tr.get('data')} --config training/config.yaml -o {folder}",
-        seed=cfg.get("seed"), evaluation=ev)
+        seed=cfg.get("seed"), evaluation=ev, experiments=experiments_table())
     path = folder / "README.md"
     path.write_text(text)
     return path

@@ -122,8 +122,8 @@ def verify(reference, candidate, units: list[tuple[str, str]]) -> dict:
             "criteria": {"min_flag_agreement": MIN_FLAG_AGREEMENT, "max_mean_abs_diff": MAX_MEAN_ABS_DIFF}}
 
 
-def onnx_runner(folder: Path, config, tokenizer, strict: bool = False) -> OnnxRunner:
-    """A verified int8 ONNX runner for ``folder``, built and cached on first use."""
+def build_artefact(folder: Path, config, tokenizer) -> tuple[Path, dict]:
+    """(path of the cached int8 model, its verification record), building both on first use."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError as e:
@@ -149,10 +149,15 @@ def onnx_runner(folder: Path, config, tokenizer, strict: bool = False) -> OnnxRu
         except Exception as e:  # export or quantisation failed: fall back, never crash the load
             shutil.rmtree(tmp, ignore_errors=True)
             raise OnnxUnavailable(f"could not build the int8 ONNX model ({type(e).__name__}: {e})") from None
-    result = json.loads(record.read_text())
+    return target / "model.int8.onnx", json.loads(record.read_text())
+
+
+def onnx_runner(folder: Path, config, tokenizer) -> OnnxRunner:
+    """A verified int8 ONNX runner for ``folder``; OnnxUnavailable if it cannot be built or failed verification."""
+    path, result = build_artefact(folder, config, tokenizer)
     if not result["passed"]:
         raise OnnxUnavailable(f"int8 ONNX failed verification against fp32 ({result['flag_agreement']:.1%} flags agree, "
                               f"mean score difference {result['mean_abs_diff']})")
-    runner = OnnxRunner(target / "model.int8.onnx")
+    runner = OnnxRunner(path)
     runner.verification = result
     return runner

