@@ -248,8 +248,9 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
     """Load a trained model folder (safetensors only, no network).
 
     ``backend``: ``"torch"`` (fp32, or int8 dynamic with ``quantize``), ``"onnx"`` (ONNX
-    Runtime int8, built from the fp32 weights on first use, cached and verified), or
-    ``"auto"``: ONNX when its verification passed, else torch with a warning.
+    Runtime, built from the fp32 weights on first use, cached and verified: int8 if it
+    passed verification, else fp32), or ``"auto"``: ONNX when a graph passed, else torch
+    with a warning.
     """
     import torch
 

@@ -1,11 +1,12 @@
-"""ONNX Runtime int8 inference path, built from the fp32 safetensors (the source of truth).
+"""ONNX Runtime inference paths, built from the fp32 safetensors (the source of truth).
 
-On first use for a model, the merged fp32 network is exported with ``torch.onnx.export``,
-quantised to int8 with ``onnxruntime.quantization.quantize_dynamic``, and verified
-against the fp32 torch model on held-out units: the int8 artefact is used only if its
-flags agree with fp32 on at least 99% of units and its calibrated scores differ by at
-most 0.02 on average. The artefact and the verification record are cached under
-``$NOTELENS_CACHE`` (default ``~/.cache/notelens``), keyed by a hash of the model files.
+On first use for a model, the merged fp32 network is exported with ``torch.onnx.export``
+and quantised to int8 with ``onnxruntime.quantization.quantize_dynamic``. Both graphs are
+verified against the fp32 torch model on held-out units: a graph is used only if its flags
+agree with fp32 on at least 99% of units and its calibrated scores differ by at most 0.02
+on average. The fastest graph that passes is used (int8, else fp32 ONNX, else torch). The
+graphs and the verification record are cached under ``$NOTELENS_CACHE`` (default
+``~/.cache/notelens``), keyed by a hash of the model files.
 """
 from __future__ import annotations
 
@@ -43,9 +44,8 @@ def fingerprint(folder: Path) -> str:
 
 
 class OnnxRunner:
-    backend = "onnx-int8"
-
     def __init__(self, path: Path, threads: int | None = None) -> None:
+        self.backend = "onnx-int8" if "int8" in Path(path).name else "onnx-fp32"
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -61,7 +61,7 @@ class OnnxRunner:
 
 
 def export_int8(net, tokenizer, out_dir: Path) -> Path:
-    """fp32 torch network -> ONNX (dynamic batch and length) -> int8 dynamic quantisation."""
+    """fp32 torch network -> model.fp32.onnx (dynamic batch and length) -> model.int8.onnx."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -85,7 +85,6 @@ def export_int8(net, tokenizer, out_dir: Path) -> Path:
     # Per-channel int8 weights on the matrix multiplications; the small heads stay fp32.
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul"])
-    fp32.unlink()  # the fp32 safetensors stay the source of truth; no second fp32 copy is kept
     return int8
 
 
@@ -123,7 +122,7 @@ def verify(reference, candidate, units: list[tuple[str, str]]) -> dict:
 
 
 def build_artefact(folder: Path, config, tokenizer) -> tuple[Path, dict]:
-    """(path of the cached int8 model, its verification record), building both on first use."""
+    """(cache folder holding model.int8.onnx and model.fp32.onnx, verification record), built on first use."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError as e:
@@ -137,10 +136,11 @@ def build_artefact(folder: Path, config, tokenizer) -> tuple[Path, dict]:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
         try:
             net = load_net(Path(folder), config)
-            path = export_int8(net, tokenizer, tmp)
+            int8 = export_int8(net, tokenizer, tmp)
             reference = TrainedClassifier(TorchRunner(net), tokenizer, config)
-            candidate = TrainedClassifier(OnnxRunner(path), tokenizer, config)
-            result = verify(reference, candidate, verification_units())
+            units = verification_units()
+            result = {name: verify(reference, TrainedClassifier(OnnxRunner(path), tokenizer, config), units)
+                      for name, path in (("int8", int8), ("fp32", tmp / "model.fp32.onnx"))}
             (tmp / "verification.json").write_text(json.dumps(result, indent=2))
             try:
                 os.replace(tmp, target)  # atomic: another process may have built it meanwhile
@@ -148,16 +148,18 @@ def build_artefact(folder: Path, config, tokenizer) -> tuple[Path, dict]:
                 shutil.rmtree(tmp, ignore_errors=True)
         except Exception as e:  # export or quantisation failed: fall back, never crash the load
             shutil.rmtree(tmp, ignore_errors=True)
-            raise OnnxUnavailable(f"could not build the int8 ONNX model ({type(e).__name__}: {e})") from None
-    return target / "model.int8.onnx", json.loads(record.read_text())
+            raise OnnxUnavailable(f"could not build the ONNX models ({type(e).__name__}: {e})") from None
+    return target, json.loads(record.read_text())
 
 
 def onnx_runner(folder: Path, config, tokenizer) -> OnnxRunner:
-    """A verified int8 ONNX runner for ``folder``; OnnxUnavailable if it cannot be built or failed verification."""
-    path, result = build_artefact(folder, config, tokenizer)
-    if not result["passed"]:
-        raise OnnxUnavailable(f"int8 ONNX failed verification against fp32 ({result['flag_agreement']:.1%} flags agree, "
-                              f"mean score difference {result['mean_abs_diff']})")
-    runner = OnnxRunner(path)
-    runner.verification = result
-    return runner
+    """The fastest verified ONNX runner for ``folder`` (int8, else fp32); OnnxUnavailable if neither passed."""
+    target, result = build_artefact(folder, config, tokenizer)
+    for name in ("int8", "fp32"):
+        if result.get(name, {}).get("passed"):
+            runner = OnnxRunner(target / f"model.{name}.onnx")
+            runner.verification = result
+            return runner
+    v = result.get("int8", {})
+    raise OnnxUnavailable(f"no ONNX graph passed verification against fp32 (int8: {v.get('flag_agreement', 0):.1%} "
+                          f"flags agree, mean score difference {v.get('mean_abs_diff')})")
