@@ -96,3 +96,24 @@ def test_cue_spans_merge_and_force():
     weak = np.array([0.0, 0.2, 0.3, 0.05, 0.0, 0.0])
     assert cue_spans(weak, offsets, seq, 0.5, force=False) == []
     assert cue_spans(weak, offsets, seq, 0.5, force=True) == [(0, 9)]
+
+
+def test_shipped_model_backends_agree():
+    """The ONNX path is built from the fp32 weights, verified, and agrees with torch on a note."""
+    note = ("Told him if he refuses the depot again he loses his leave.\nRestrained by four staff.\n"
+            "She chose to call her sister.")
+    onnx = notelens.load(backend="onnx")
+    torch_ = notelens.load(backend="torch")
+    assert onnx.classifier.backend.startswith("onnx-") and torch_.classifier.backend == "torch"
+    ver = onnx.classifier.runner.verification
+    used = onnx.classifier.backend.split("-")[1]
+    assert ver[used]["passed"] and ver[used]["flag_agreement"] >= 0.99
+    a, b = onnx.analyze(note), torch_.analyze(note)
+    assert [u.labels for u in a.units] == [u.labels for u in b.units]
+    for ua, ub in zip(a.units, b.units):
+        assert all(abs(ua.scores[l] - ub.scores[l]) < 0.05 for l in notelens.LABELS)
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="unknown backend"):
+        notelens.load(backend="tpu")

@@ -275,7 +275,8 @@ def render_markdown(report: dict, title: str = "NoteLens evaluation") -> str:
         cells = []
         for n in names:
             x = s[n]["slices"][sl]
-            ff = "-" if x["false_flag_rate_on_neutral"] is None else f"{x['false_flag_rate_on_neutral']:.2f}"
+            ff = "-" if x["false_flag_rate_on_neutral"] is None else \
+                f"{x['false_flag_rate_on_neutral']:.2f} of {x['neutral_units']}"
             cells.append(f"F1 {x['f1']:.2f} (P {x['precision']:.2f} R {x['recall']:.2f}), false flags {ff}")
         lines.append(f"| {sl} | {s[names[0]]['slices'][sl]['units']} | " + " | ".join(cells) + " |")
     first = names[0]

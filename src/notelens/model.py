@@ -248,9 +248,8 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
     """Load a trained model folder (safetensors only, no network).
 
     ``backend``: ``"torch"`` (fp32, or int8 dynamic with ``quantize``), ``"onnx"`` (ONNX
-    Runtime, built from the fp32 weights on first use, cached and verified: int8 if it
-    passed verification, else fp32), or ``"auto"``: ONNX when a graph passed, else torch
-    with a warning.
+    Runtime, built from the fp32 weights on first use, cached and verified; the fastest
+    graph that passed), or ``"auto"``: the fastest verified path, ONNX or torch.
     """
     import torch
 
@@ -266,10 +265,12 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
     tokenizer = load_tokenizer()
     runner = None
     if backend in ("auto", "onnx") and not quantize:
-        from .onnx_backend import OnnxUnavailable, onnx_runner
+        from .onnx_backend import OnnxUnavailable, TorchIsFaster, onnx_runner
 
         try:
-            runner = onnx_runner(folder, config, tokenizer)
+            runner = onnx_runner(folder, config, tokenizer, require_faster=backend == "auto")
+        except TorchIsFaster:
+            pass  # auto picks the fastest verified path, and here that is torch
         except OnnxUnavailable as e:
             if backend == "onnx":
                 raise ValueError(f"ONNX backend unavailable: {e}") from None

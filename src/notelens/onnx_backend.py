@@ -108,16 +108,27 @@ def verification_units() -> list[tuple[str, str]]:
     return units[:VERIFY_UNITS]
 
 
+def _timed_probs(classifier, texts, ctx) -> tuple[np.ndarray, float]:
+    import time
+
+    classifier.raw_outputs(texts[:32], ctx[:32])  # warm-up
+    t0 = time.perf_counter()
+    probs = classifier.raw_outputs(texts, ctx)[0]
+    return probs, len(texts) / (time.perf_counter() - t0)
+
+
 def verify(reference, candidate, units: list[tuple[str, str]]) -> dict:
+    """Flag agreement and score differences of ``candidate`` against ``reference``, and both speeds."""
     texts, ctx = [u for u, _ in units], [c for _, c in units]
-    p_ref = reference.raw_outputs(texts, ctx)[0]
-    p_new = candidate.raw_outputs(texts, ctx)[0]
+    p_ref, ref_speed = _timed_probs(reference, texts, ctx)
+    p_new, speed = _timed_probs(candidate, texts, ctx)
     th = np.array([reference.thresholds[l] for l in LABELS])
     agree = ((p_ref >= th) == (p_new >= th)).all(1)
     diff = np.abs(p_ref - p_new)
     return {"units": len(texts), "flag_agreement": round(float(agree.mean()), 4),
             "mean_abs_diff": round(float(diff.mean()), 5), "max_abs_diff": round(float(diff.max()), 4),
             "passed": bool(agree.mean() >= MIN_FLAG_AGREEMENT and diff.mean() <= MAX_MEAN_ABS_DIFF),
+            "units_per_s": round(speed, 1), "torch_units_per_s": round(ref_speed, 1),
             "criteria": {"min_flag_agreement": MIN_FLAG_AGREEMENT, "max_mean_abs_diff": MAX_MEAN_ABS_DIFF}}
 
 
@@ -152,14 +163,27 @@ def build_artefact(folder: Path, config, tokenizer) -> tuple[Path, dict]:
     return target, json.loads(record.read_text())
 
 
-def onnx_runner(folder: Path, config, tokenizer) -> OnnxRunner:
-    """The fastest verified ONNX runner for ``folder`` (int8, else fp32); OnnxUnavailable if neither passed."""
+class TorchIsFaster(OnnxUnavailable):
+    """Every verified ONNX graph was slower than torch on this machine: use torch."""
+
+
+def onnx_runner(folder: Path, config, tokenizer, require_faster: bool = False) -> OnnxRunner:
+    """The fastest verified ONNX runner for ``folder``.
+
+    OnnxUnavailable if no graph passed verification; with ``require_faster``,
+    TorchIsFaster if the best one was slower than the fp32 torch model when verified.
+    """
     target, result = build_artefact(folder, config, tokenizer)
-    for name in ("int8", "fp32"):
-        if result.get(name, {}).get("passed"):
-            runner = OnnxRunner(target / f"model.{name}.onnx")
-            runner.verification = result
-            return runner
-    v = result.get("int8", {})
-    raise OnnxUnavailable(f"no ONNX graph passed verification against fp32 (int8: {v.get('flag_agreement', 0):.1%} "
-                          f"flags agree, mean score difference {v.get('mean_abs_diff')})")
+    passed = [(v.get("units_per_s", 0), name) for name, v in result.items() if v.get("passed")]
+    if not passed:
+        v = result.get("int8", {})
+        raise OnnxUnavailable(f"no ONNX graph passed verification against fp32 (int8: "
+                              f"{v.get('flag_agreement', 0):.1%} flags agree, mean score difference "
+                              f"{v.get('mean_abs_diff')})")
+    speed, name = max(passed)
+    if require_faster and speed <= result[name].get("torch_units_per_s", 0):
+        raise TorchIsFaster(f"verified ONNX {name} ran at {speed} units/s, torch at "
+                            f"{result[name]['torch_units_per_s']}")
+    runner = OnnxRunner(target / f"model.{name}.onnx")
+    runner.verification = result
+    return runner
