@@ -71,8 +71,9 @@ def near_duplicates(notes, threshold: float = 0.95) -> dict:
                     pairs.append((int(a), int(b), float(sim[r, c])))
         out[name] = {"units": int(len(idx)),
                      "max_cosine_percentiles": {p: round(float(np.percentile(best, p)), 3) for p in (50, 90, 99, 100)},
-                     "histogram": {f"{lo:.2f}-{lo + 0.05:.2f}": int(((best >= lo) & (best < lo + 0.05)).sum())
-                                   for lo in np.arange(0.5, 1.0, 0.05)},
+                     "histogram": {"below 0.50": int((best < 0.5).sum()),
+                                   **{f"{lo:.2f}-{lo + 0.05:.2f}": int(((best >= lo) & (best < lo + 0.05)).sum())
+                                      for lo in np.arange(0.5, 1.0, 0.05)}},
                      "pairs_above_threshold": len(pairs),
                      "examples": [[texts[a], texts[b], round(s, 3)] for a, b, s in pairs[:15]]}
     return out
