@@ -5,25 +5,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .highlight import label_pieces
 from .labels import BY_NAME
 from .results import NoteResult
 
 
 def highlighted_note(result: NoteResult) -> Text:
-    """The note with cue spans coloured and tagged with their label name (never colour alone)."""
+    """The note with cue spans coloured and tagged with their label names (never colour alone)."""
     text = Text()
-    pos = 0
-    cues = sorted({(c.start, c.end, c.label) for u in result.units for c in u.cues})
-    for start, end, label in cues:
-        if start < pos:  # overlapping cue of another label: tag it, do not re-colour
-            text.append(f"[{BY_NAME[label].title}]", style=f"bold {BY_NAME[label].colour}")
+    for piece, labels in label_pieces(result):
+        if not labels:
+            text.append(piece)
             continue
-        text.append(result.text[pos:start])
-        info = BY_NAME[label]
-        text.append(result.text[start:end], style=f"bold underline {info.colour}")
-        text.append(f"[{info.title}]", style=f"{info.colour}")
-        pos = end
-    text.append(result.text[pos:])
+        text.append(piece, style=f"bold underline {BY_NAME[labels[0]].colour}")
+        text.append("[" + " + ".join(BY_NAME[l].title for l in labels) + "]", style=BY_NAME[labels[0]].colour)
     return text
 
 

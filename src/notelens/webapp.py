@@ -18,6 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from .errors import InputError  # noqa: E402
+from .highlight import label_pieces  # noqa: E402
 from .labels import BY_NAME, LABEL_INFO, LABELS, SUBTYPE_DESCRIPTIONS  # noqa: E402
 from .results import NoteResult  # noqa: E402
 
@@ -36,23 +37,10 @@ def _title_of(labels: tuple[str, ...] | list[str]) -> str:
 def highlight_segments(result: NoteResult) -> list[tuple[str, str | None]]:
     """Non-overlapping (text, category) pieces for gr.HighlightedText.
 
-    Overlapping cues of different labels are merged per character into one combined
-    category ("Coercive + Trauma-unaware"), since HighlightedText cannot show overlaps.
+    Overlapping cues of different labels become one combined category
+    ("Coercive + Trauma-unaware"), since HighlightedText cannot show overlaps.
     """
-    text = result.text
-    marks: list[set[str]] = [set() for _ in range(len(text))]
-    for u in result.units:
-        for c in u.cues:
-            for i in range(c.start, min(c.end, len(text))):
-                marks[i].add(c.label)
-    pieces: list[tuple[str, str | None]] = []
-    start = 0
-    for i in range(1, len(text) + 1):
-        if i == len(text) or marks[i] != marks[start]:
-            labels = tuple(l for l in LABELS if l in marks[start])
-            pieces.append((text[start:i], _title_of(labels) if labels else None))
-            start = i
-    return pieces
+    return [(text, _title_of(labels) if labels else None) for text, labels in label_pieces(result)]
 
 
 def color_map() -> dict[str, str]:
