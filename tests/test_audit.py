@@ -154,3 +154,9 @@ def test_generated_file_streams_in_bounded_memory(tmp_path, baseline_analyzer):
     tracemalloc.stop()
     assert s.scored == 3000 and s.balanced
     assert peak < 80 * 2**20, f"peak traced memory {peak / 2**20:.0f} MB"
+
+
+def test_wilson_bounds_contain_the_share_at_the_extremes():
+    for k, n in ((0, 3), (3, 3), (0, 1), (7, 7), (0, 1000)):
+        lo, hi = wilson(k, n)
+        assert lo <= k / n <= hi

@@ -28,7 +28,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     d = 1 + z * z / n
     c = (p + z * z / (2 * n)) / d
     h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
+    # Rounding can put a bound a hair on the wrong side of p when k is 0 or n.
+    return (min(p, max(0.0, c - h)), max(p, min(1.0, c + h)))
 
 
 def poisson_rate_ci(k: int, n: int) -> tuple[float, float]:
@@ -104,8 +105,8 @@ def chart_rates_by_group(summary: pd.DataFrame) -> str:
     for ax, info in zip(axes, LABEL_INFO):
         l = info.name
         vals = 100 * d.loc[groups, f"{l}_share"].to_numpy()
-        err = np.vstack([vals - 100 * d.loc[groups, f"{l}_share_lo"].to_numpy(),
-                         100 * d.loc[groups, f"{l}_share_hi"].to_numpy() - vals])
+        err = np.clip(np.vstack([vals - 100 * d.loc[groups, f"{l}_share_lo"].to_numpy(),
+                                 100 * d.loc[groups, f"{l}_share_hi"].to_numpy() - vals]), 0, None)
         ax.barh(y, vals, color=info.colour, xerr=err, error_kw={"lw": 0.6, "ecolor": "#444"})
         ax.axvline(100 * d.loc[ALL, f"{l}_share"], color="#222", ls="--", lw=0.8)
         ax.set_title(info.title, fontsize=9, color=info.colour, fontweight="bold")
