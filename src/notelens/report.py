@@ -148,8 +148,8 @@ def chart_mix(summary: pd.DataFrame) -> str:
         left += 100 * share[:, k]
     ax.invert_yaxis()
     ax.set_xlabel("% of all flags")
-    ax.set_title("Label mix")
-    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.legend(fontsize=8, ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.set_title("Label mix", pad=24)
     return _svg(fig)
 
 
