@@ -117,3 +117,14 @@ def test_shipped_model_backends_agree():
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="unknown backend"):
         notelens.load(backend="tpu")
+
+
+def test_continuing_from_a_model_keeps_what_it_learned(tiny_model, tmp_path):
+    """With learning rates of zero, a continued model must score exactly like the model it continues."""
+    cfg = TrainConfig(epochs=1, max_steps=1, batch_size=16, seed=3, lr=0.0, head_lr=0.0)
+    train(FIXTURES / "tiny_corpus.jsonl", tmp_path / "cont", cfg, base=tiny_model, progress=False, log=lambda m: None)
+    note = "He was restrained by four staff.\\nShe chose to phone her sister."
+    a = notelens.load(tiny_model, backend="torch").analyze(note)
+    b = notelens.load(tmp_path / "cont", backend="torch").analyze(note)
+    for ua, ub in zip(a.units, b.units):
+        assert ua.scores == pytest.approx(ub.scores, abs=1e-4)

@@ -59,6 +59,11 @@ Seed {seed}; the full config is in `notelens_config.json` under `training.config
 ## Evaluation
 {evaluation}
 
+## Speed
+Measured by `python benchmarks/bench.py` on the machine it runs on; the latest figures
+(units/s, latency of a 12-unit note, load time, peak memory, and the int8 and ONNX
+variants with their accuracy cost) are in `benchmarks/results.md`.
+
 ## Bias, risks and limitations
 - The corpus was written by us to our guidelines: the model learned our idea of these
   labels and our writing styles. Expect lower accuracy on real notes, other services'

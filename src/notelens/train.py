@@ -310,24 +310,32 @@ def train(data_path: Path, out_dir: Path, cfg: TrainConfig, base: Path | None = 
     train_data, dev_data = Encoded(train_ex, tokenizer, cfg), Encoded(dev_ex, tokenizer, cfg)
     y_dev = np.array([e.labels for e in dev_ex])
 
-    # Continue from an existing NoteLens model, or start from the packaged base.
+    # Continue from an existing NoteLens model, or start from the packaged base. A LoRA model is
+    # continued by training its own adapter further (loaded unmerged), so the saved adapter
+    # still applies to the packaged base; merging it first and adding a second adapter would
+    # save only the second one.
     if base is not None:
         refuse_pickle(Path(base))
-        from .model import ModelConfig
+        from peft import PeftModel
         from safetensors.torch import load_file
 
+        from .model import ModelConfig
+
         base_cfg = ModelConfig.read(Path(base))
-        encoder = load_encoder(Path(base), base_cfg.method)
+        if base_cfg.method != "lora" or cfg.method != "lora":
+            raise InputError("--base continues a LoRA model with LoRA; to change method, train from the base encoder")
+        encoder = PeftModel.from_pretrained(load_encoder(None, "full"), Path(base), is_trainable=True,
+                                            use_safetensors=True)
         net = build_net(encoder)
         net.load_state_dict(load_file(Path(base) / HEADS_NAME), strict=False)
     else:
         net = build_net(load_encoder(None, "full"))
-    if cfg.method == "lora":
-        from peft import LoraConfig, get_peft_model
+        if cfg.method == "lora":
+            from peft import LoraConfig, get_peft_model
 
-        net.encoder = get_peft_model(net.encoder, LoraConfig(
-            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-            target_modules=cfg.lora_targets, bias="none"))
+            net.encoder = get_peft_model(net.encoder, LoraConfig(
+                r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                target_modules=cfg.lora_targets, bias="none"))
     enc_params = [p for p in net.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr}, {"params": head_params, "lr": cfg.head_lr}],
