@@ -49,10 +49,11 @@ train: install
 	$(BIN)/notelens train --config training/config.yaml -o models/notelens-minilm
 
 evaluate: install
-	$(BIN)/notelens evaluate --data training/data/corpus.jsonl --split test -o reports/evaluation
+	$(BIN)/notelens evaluate --model models/notelens-minilm --data training/data/corpus.jsonl --split test \
+	  -o models/notelens-minilm --update-card
 
-bench: install
-	$(BIN)/python benchmarks/bench.py
+bench: install-dev
+	$(BIN)/python benchmarks/bench.py --int8 --audit-notes 2000 --ray --json benchmarks/results.json
 
 serve: install
 	$(BIN)/python app.py

@@ -64,15 +64,16 @@ def test_audit_upload_produces_charts_table_and_files(tmp_path, baseline_analyze
     assert "<svg" in html and "25" in msg
     assert list(table["group"])[-1] == "All teams (service)"
     assert {p.split("/")[-1] for p in files} >= {"report.html", "summary.csv", "units.parquet"}
-    assert not (work / "input.csv").exists()  # the upload copy is not kept
     with pytest.raises(InputError, match="not in the file"):
         webapp.audit_upload(baseline_analyzer, str(path), "body", None, None, work)
 
 
-def test_session_folders_are_deleted(tmp_path, monkeypatch):
+def test_uploads_move_into_the_session_folder_which_is_deleted(tmp_path, monkeypatch):
     monkeypatch.setattr(webapp, "SESSION_ROOT", tmp_path / "sessions")
     d = webapp.session_dir("abc")
-    (d / "f.txt").write_text("note text")
+    upload = write_csv(tmp_path / "gradio_cache_upload.csv", known_notes()[:2])
+    stored = webapp.store_upload(str(upload), d)
+    assert stored.parent == d and stored.exists() and not upload.exists()
     webapp.drop_session("abc")
     assert not d.exists()
 

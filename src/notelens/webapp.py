@@ -44,8 +44,11 @@ def highlight_segments(result: NoteResult) -> list[tuple[str, str | None]]:
 
 
 def color_map() -> dict[str, str]:
-    m = {info.title: info.colour for info in LABEL_INFO}
-    return m
+    """A colour for every label and every combination of labels (the first label's colour)."""
+    from itertools import combinations
+
+    return {_title_of(combo): BY_NAME[combo[0]].colour
+            for k in range(1, len(LABELS) + 1) for combo in combinations(LABELS, k)}
 
 
 def flags_table(result: NoteResult) -> list[list]:
@@ -85,6 +88,16 @@ def drop_session(session_hash: str | None) -> None:
     shutil.rmtree(SESSION_ROOT / (session_hash or "anonymous"), ignore_errors=True)
 
 
+def store_upload(path: str, workdir: Path) -> Path:
+    """Move an upload out of Gradio's shared cache into the session's folder, which is deleted
+    when the browser session ends (Gradio's own cache is only swept periodically)."""
+    dest = workdir / ("upload" + Path(path).suffix.lower())
+    for old in workdir.glob("upload.*"):
+        old.unlink()
+    shutil.move(path, dest)
+    return dest
+
+
 def upload_columns(path: str | None) -> list[str]:
     """Column names of an uploaded CSV/JSONL/Parquet (InputError with a friendly message otherwise)."""
     from .audit import detect_format, read_columns
@@ -118,13 +131,11 @@ def audit_upload(analyzer, path: str, text_col: str, group_col: str | None, date
     cols = upload_columns(path)
     if text_col not in cols:
         raise InputError(f"Column {text_col!r} is not in the file; choose one of: {', '.join(cols)}")
-    src = workdir / ("input" + Path(path).suffix.lower())
-    shutil.copyfile(path, src)
+    src = Path(path)
     out = workdir / "audit"
     cfg = AuditConfig(text_col=text_col, group_by=[group_col] if group_col else [],
                       date_col=date_col or None, min_group_size=1 if not group_col else 5)
     summary = run_audit(src, out, analyzer, cfg, progress=False)
-    src.unlink(missing_ok=True)  # keep nothing of the upload beyond what the outputs need
     table = pd.read_csv(out / "summary.csv") if (out / "summary.csv").exists() else pd.DataFrame()
     html = ""
     if not table.empty:
@@ -230,21 +241,28 @@ def build_app(analyzer):
                                        interactive=False, elem_id="audit-table")
             downloads = gr.File(label="Results", file_count="multiple", elem_id="downloads")
 
-            def on_upload(path):
+            stored = gr.State(None)
+
+            def on_upload(path, request: gr.Request):
+                if not path:
+                    return gr.update(choices=[]), gr.update(choices=[]), gr.update(choices=[]), "", None
                 try:
+                    path = str(store_upload(path, session_dir(getattr(request, "session_hash", None))))
                     cols = upload_columns(path)
                 except (InputError, OSError) as e:
-                    return gr.update(choices=[]), gr.update(choices=[]), gr.update(choices=[]), f"**{e}**"
+                    return gr.update(choices=[]), gr.update(choices=[]), gr.update(choices=[]), f"**{e}**", None
                 pick = lambda names: next((c for c in cols if c.lower() in names), None)  # noqa: E731
                 return (gr.update(choices=cols, value=pick({"text", "note", "note_text", "body"}) or cols[0]),
                         gr.update(choices=[""] + cols, value=pick({"team", "ward", "service", "group"}) or ""),
                         gr.update(choices=[""] + cols, value=pick({"date", "note_date", "created"}) or ""),
-                        f"Found columns: {', '.join(cols)}")
+                        f"Found columns: {', '.join(cols)}", path)
 
             def on_run(path, tcol, gcol, dcol, request: gr.Request):
                 work = session_dir(getattr(request, "session_hash", None))
                 shutil.rmtree(work / "audit", ignore_errors=True)
                 try:
+                    if not path:
+                        raise InputError("Upload a CSV, JSONL or Parquet file first.")
                     if not tcol:
                         raise InputError("Choose the text column first.")
                     html, tab, files, msg = audit_upload(analyzer, path, tcol, gcol or None, dcol or None, work)
@@ -252,8 +270,8 @@ def build_app(analyzer):
                 except (InputError, OSError, ValueError) as e:
                     return f"**Could not audit this file: {e}**", "", None, None
 
-            upload.change(on_upload, upload, [text_col, group_col, date_col, message])
-            run.click(on_run, [upload, text_col, group_col, date_col], [message, charts, audit_table, downloads])
+            upload.change(on_upload, upload, [text_col, group_col, date_col, message, stored])
+            run.click(on_run, [stored, text_col, group_col, date_col], [message, charts, audit_table, downloads])
         with gr.Tab("About the model"):
             gr.Markdown(about_markdown(), elem_id="about")
 
