@@ -160,3 +160,25 @@ def test_wilson_bounds_contain_the_share_at_the_extremes():
     for k, n in ((0, 3), (3, 3), (0, 1), (7, 7), (0, 1000)):
         lo, hi = wilson(k, n)
         assert lo <= k / n <= hi
+
+
+def test_a_note_that_cannot_be_scored_is_rejected_not_fatal(tmp_path, baseline_analyzer):
+    class Flaky:
+        """Fails on one note: the chunk falls back to scoring notes one by one."""
+
+        model_name, thresholds = baseline_analyzer.model_name, baseline_analyzer.thresholds
+
+        def analyze_many(self, texts):
+            raise RuntimeError("batch failed")
+
+        def analyze(self, text):
+            if "poison" in text:
+                raise RuntimeError("cannot score this one")
+            return baseline_analyzer.analyze(text)
+
+    rows = known_notes()[:5] + [{"id": "p", "team": "A", "date": "2026-01-01", "text": "poison pill"}]
+    inp = write_csv(tmp_path / "n.csv", rows)
+    s = run_audit(inp, tmp_path / "out", Flaky(), AuditConfig(min_group_size=1), progress=False)
+    assert (s.read, s.scored, s.rejected) == (6, 5, 1)
+    reasons = pd.read_csv(tmp_path / "out" / "rejects.csv").reason.tolist()
+    assert reasons == ["could not be scored (RuntimeError: cannot score this one)"]

@@ -421,8 +421,8 @@ def _process_chunk(chunk_no: int, rows, analyzer, cfg: AuditConfig, parts: Path,
     if good:
         try:
             results = analyzer.analyze_many([g["text"] for g in good])
-        except Exception as e:  # one unscorable note must not sink the chunk: score one by one
-            results = _score_individually(analyzer, good, rejects, e)
+        except Exception:  # one unscorable note must not sink the chunk: score one by one
+            results = _score_individually(analyzer, good, rejects)
         for g, res in zip(good, results):
             if res is not None:
                 note_row, units = result_rows(g, res, cfg)
@@ -431,7 +431,7 @@ def _process_chunk(chunk_no: int, rows, analyzer, cfg: AuditConfig, parts: Path,
     finish_chunk(chunk_no, len(rows), note_rows, unit_rows, rejects, cfg, parts, journal)
 
 
-def _score_individually(analyzer, good, rejects, first_error):
+def _score_individually(analyzer, good, rejects):
     results = []
     for g in good:
         try:

@@ -122,7 +122,7 @@ def upload_columns(path: str | None) -> list[str]:
 
 
 def audit_upload(analyzer, path: str, text_col: str, group_col: str | None, date_col: str | None, workdir: Path):
-    """Run the audit on an upload; returns (charts html, summary rows, headers, output files, message)."""
+    """Run the audit on an upload; returns (charts html, summary table, output files, message)."""
     import pandas as pd
 
     from .audit import AuditConfig, run_audit
