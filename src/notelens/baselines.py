@@ -6,6 +6,7 @@ They implement the Classifier interface, so evaluation treats every system alike
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -72,15 +73,17 @@ class MiniLMEmbedLogReg(_LogRegBaseline):
         return embed(units)
 
 
+@lru_cache(maxsize=1)
+def _frozen_encoder():
+    from .model import load_encoder, load_tokenizer
+
+    return load_encoder(None, "lora").eval(), load_tokenizer()
+
+
 def embed(units: Sequence[str], batch_size: int = 128) -> np.ndarray:
     import torch
 
-    from .model import load_encoder, load_tokenizer
-
-    global _ENC
-    if "_ENC" not in globals():
-        _ENC = (load_encoder(None, "lora").eval(), load_tokenizer())
-    enc, tok = _ENC
+    enc, tok = _frozen_encoder()
     order = sorted(range(len(units)), key=lambda i: len(units[i]))
     out = np.zeros((len(units), enc.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():

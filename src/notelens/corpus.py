@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .labels import LABELS, SUBTYPES
 
@@ -85,12 +85,6 @@ def write_corpus(notes: Iterable[CorpusNote], path: Path | str) -> None:
     with path.open("w", encoding="utf-8") as f:
         for n in notes:
             f.write(json.dumps(n.to_dict(), ensure_ascii=False) + "\n")
-
-
-def iter_units(notes: Iterable[CorpusNote]) -> Iterator[tuple[CorpusNote, int, CorpusUnit]]:
-    for note in notes:
-        for i, u in enumerate(note.units):
-            yield note, i, u
 
 
 @dataclass

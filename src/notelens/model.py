@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -260,7 +259,6 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
     if backend not in ("auto", "torch", "onnx"):
         raise ValueError(f"unknown backend {backend!r}; use auto, torch or onnx")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    t0 = time.perf_counter()
     config = ModelConfig.read(folder)
     tokenizer = load_tokenizer()
     runner = None
@@ -282,6 +280,4 @@ def load_model(folder: Path | str, backend: str = "auto", quantize: bool = False
         if quantize:
             net = torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
         runner = TorchRunner(net)
-    clf = TrainedClassifier(runner, tokenizer, config)
-    clf.load_seconds = time.perf_counter() - t0
-    return clf
+    return TrainedClassifier(runner, tokenizer, config)
